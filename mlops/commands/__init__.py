@@ -1,0 +1,1 @@
+"""The `mlops` subcommands, one module per concern."""

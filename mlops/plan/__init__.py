@@ -1,0 +1,20 @@
+"""The offline plan: run the Pulumi program under a recording mock monitor and render what it declares."""
+
+from ._recorder import SECRET_SHOWN_AS, RecordedResource, RecordingMonitor
+from ._run import Plan, PlanError, plan_config, run_plan
+from ._stackfile import StackConfig, StackFileError, read_stack_config, stack_file_path, stack_names
+
+__all__ = [
+    "SECRET_SHOWN_AS",
+    "Plan",
+    "PlanError",
+    "RecordedResource",
+    "RecordingMonitor",
+    "StackConfig",
+    "StackFileError",
+    "plan_config",
+    "read_stack_config",
+    "run_plan",
+    "stack_file_path",
+    "stack_names",
+]
