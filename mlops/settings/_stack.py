@@ -15,6 +15,7 @@ PLACEHOLDER_ACCOUNT_ID = "123456789012"
 _AUTONAME_SUFFIX = 8
 _BUCKET_NAME_LIMIT = 63
 LONGEST_BUCKET_ROLE = "access-logs"
+_SAGEMAKER_NAME_LIMIT = 63
 
 
 class StackSettings(SettingsModel):
@@ -43,6 +44,12 @@ class StackSettings(SettingsModel):
     def name_prefix(self) -> str:
         """Prefix of every physical name: `<project>-<stack>`."""
         return f"{self.project}-{self.stack}"
+
+    def model_resource_name(self, model: ModelSettings) -> str:
+        """`<project>-<stack>-<model>`: the SageMaker endpoint name, the model package group name and the
+        pipeline name of a model. Fixed (not auto-named) because the CLI, alarms and other accounts refer to
+        them; the length rule in `_check_cross_field_rules` keeps it within SageMaker's 63 characters."""
+        return f"{self.name_prefix}-{model.name}"
 
     @property
     def tags(self) -> dict[str, str]:
@@ -77,6 +84,11 @@ class StackSettings(SettingsModel):
             if model.name in seen:
                 problems.append(f"mlops:models[{index}].name: '{model.name}' is used twice; names must be unique")
             seen.add(model.name)
+            if len(self.model_resource_name(model)) > _SAGEMAKER_NAME_LIMIT:
+                problems.append(
+                    f"mlops:models[{index}].name: '{self.model_resource_name(model)}' (project-stack-model) is "
+                    f"longer than SageMaker's {_SAGEMAKER_NAME_LIMIT} characters; shorten the model name"
+                )
             if model.model_package_arn is None and self.environment is not Environment.DEV:
                 problems.append(
                     f"mlops:models[{index}].modelPackageArn: {self.environment.value} serves only registered "
