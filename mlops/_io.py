@@ -17,6 +17,7 @@ err_console = Console(stderr=True)
 def write_atomically(path: Path, text: str) -> None:
     """Write text to path so that readers see the old file or the new one, never half of it."""
     path = path.resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -74,6 +74,9 @@ def _index(plan: Plan) -> dict[str, dict[str, Any]]:
     for r in plan.resources:
         flat: dict[str, Any] = {}
         _flatten(json.loads(_neutral(json.dumps(r.inputs), plan)), "", flat)
+        # Resource options matter to a promotion too: losing `protect` in prod is a change worth seeing.
+        flat["(protect)"] = r.protect
+        flat["(retainOnDelete)"] = r.retain_on_delete
         index[_neutral(r.urn, plan)] = flat
     return index
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,10 +75,23 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def _inputs_of(struct: Any) -> dict[str, Any]:
+def _inputs_of(struct: Any, type_token: str) -> dict[str, Any]:
     _ensure_event_loop()
     # keep_internal keeps the secret envelopes so to_plain can mask them.
-    return to_plain(rpc.deserialize_properties(struct, keep_unknowns=True, keep_internal=True))
+    inputs = to_plain(rpc.deserialize_properties(struct, keep_unknowns=True, keep_internal=True))
+    if type_token.startswith("pulumi:providers:"):
+        # Provider inputs travel as JSON text (e.g. defaultTags); decode them so rules and readers see objects.
+        inputs = {k: _decoded(v) for k, v in inputs.items()}
+    return inputs
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
 
 
 class RecordingMonitor(MockMonitor):
@@ -106,7 +120,7 @@ class RecordingMonitor(MockMonitor):
                 name=request.name,
                 parent=request.parent or None,
                 custom=bool(request.custom),
-                inputs=_inputs_of(request.object) if request.type != "pulumi:pulumi:Stack" else {},
+                inputs=_inputs_of(request.object, request.type) if request.type != "pulumi:pulumi:Stack" else {},
                 dependencies=sorted(set(request.dependencies)),
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import runpy
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,28 +67,44 @@ def _program_path(project_dir: Path) -> Path:
     return path / "__main__.py" if path.is_dir() else path
 
 
-def plan_config(config: StackConfig, program: Path, overrides: dict[str, str] | None = None) -> Plan:
-    """Run `program` for an already-read stack config (with optional config overrides)."""
-    values = {**config.config, **(overrides or {})}
-    account_id = values.get(f"{config.project}:accountId", PLACEHOLDER_ACCOUNT_ID)
-    region = values.get("aws:region", DEFAULT_REGION)
+def run_program(
+    program: Callable[[], object],
+    project: str,
+    stack: str,
+    config: dict[str, str],
+    secret_keys: list[str] | None = None,
+) -> Plan:
+    """Run any Pulumi program callable under the recording mocks; the plan and the component tests use it."""
+    account_id = config.get(f"{project}:accountId", PLACEHOLDER_ACCOUNT_ID)
+    region = config.get("aws:region", DEFAULT_REGION)
     mocks = PlanMocks(account_id, region)
     monitor = RecordingMonitor(mocks)
 
     runtime_settings.ROOT.set(None)  # a fresh root stack per plan, so several plans can run in one process
-    set_all_config(values, config.secret_keys)
-    pulumi.runtime.set_mocks(mocks, project=config.project, stack=config.stack, preview=False, monitor=monitor)
+    set_all_config(dict(config), secret_keys or [])
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
     runtime_settings.SETTINGS.rpc_manager.clear()
-    if str(program.parent) not in sys.path:
-        sys.path.insert(0, str(program.parent))
-
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
+        _sync_await(run_pulumi_func(program))
     except pulumi.RunError as exc:
         raise PlanError(str(exc)) from None
     root = runtime_settings.get_root_resource()
-    outputs = {name: _sync_await(_resolve(value)) for name, value in sorted(getattr(root, "outputs", {}).items())}
-    return Plan(config.project, config.stack, list(monitor.recorded), outputs)
+    exported = sorted(getattr(root, "outputs", {}).items())
+    outputs = {name: _sync_await(_resolve(value)) for name, value in exported}
+    return Plan(project, stack, list(monitor.recorded), outputs)
+
+
+def plan_config(config: StackConfig, program: Path, overrides: dict[str, str] | None = None) -> Plan:
+    """Run the program file for an already-read stack config (with optional config overrides)."""
+    if str(program.parent) not in sys.path:
+        sys.path.insert(0, str(program.parent))
+    return run_program(
+        lambda: runpy.run_path(str(program), run_name="__main__"),
+        config.project,
+        config.stack,
+        {**config.config, **(overrides or {})},
+        config.secret_keys,
+    )
 
 
 def run_plan(project_dir: Path, stack: str, overrides: dict[str, str] | None = None) -> Plan:

@@ -50,7 +50,7 @@ def _describe(error: Mapping[str, Any]) -> list[str]:
     message = str(error.get("msg", "invalid"))
     if error.get("type") == "value_error" and not loc:
         # Cross-field rules already name their keys; split the joined list back into problems.
-        return [p.strip() for p in message.removeprefix("Value error, ").split("; ")]
+        return [p.strip() for p in message.removeprefix("Value error, ").splitlines() if p.strip()]
     if error.get("type") == "extra_forbidden":
         return [f"{_key_of(loc)}: unknown key (a typo?); remove it or check the spelling"]
     if error.get("type") == "missing":

@@ -95,5 +95,5 @@ class StackSettings(SettingsModel):
                     f"model versions; promote one with `mlops promote` (model '{model.name}')"
                 )
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))  # one problem per line; _load splits them again
         return self
