@@ -1,10 +1,10 @@
 """`python -m model_code <command>`: the model's jobs, locally and inside the image.
 
-  train-local --out build/model   data -> preprocess -> train -> evaluate -> model.tar.gz, in one go
-  serve                           the inference server (SageMaker runs `docker run <image> serve`)
-  train                           SageMaker training (SageMaker runs `docker run <image> train`)
-  preprocess | evaluate           SageMaker processing jobs
-  generate-data                   synthetic raw transactions
+train-local --out build/model   data -> preprocess -> train -> evaluate -> model.tar.gz, in one go
+serve                           the inference server (SageMaker runs `docker run <image> serve`)
+train                           SageMaker training (SageMaker runs `docker run <image> train`)
+preprocess | evaluate           SageMaker processing jobs
+generate-data                   synthetic raw transactions
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ def train_local(argv: Sequence[str]) -> dict[str, Any]:
     started = time.perf_counter()
     out: Path = args.out
     work = out / "work"
+    if out.is_dir() and any(out.iterdir()) and not (out / "work").is_dir():
+        raise SystemExit(f"refusing to clear {out}: it is not empty and not a previous train-local output")
     shutil.rmtree(out, ignore_errors=True)
     raw = work / "raw" / "transactions"
     data.write_raw(data.generate_transactions(args.rows, args.seed), raw, args.format)

@@ -55,7 +55,7 @@ def make_tarball(src_dir: Path, target: Path) -> Path:
 
     with (
         open(target, "wb") as raw,
-        gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz,
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz,
         tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
     ):
         for path in sorted(p for p in src_dir.rglob("*") if p.is_file()):

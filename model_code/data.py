@@ -26,9 +26,7 @@ DAYS = 90
 
 _LEGIT_MCC_P = np.array([0.22, 0.12, 0.16, 0.07, 0.05, 0.08, 0.04, 0.14, 0.05, 0.01, 0.03, 0.03])
 _FRAUD_MCC_P = np.array([0.05, 0.06, 0.04, 0.02, 0.01, 0.06, 0.12, 0.22, 0.18, 0.08, 0.08, 0.08])
-_HOUR_P = np.array(
-    [1, 0.6, 0.4, 0.3, 0.3, 0.5, 1.5, 3, 4.5, 5, 5.5, 6.5, 7.5, 7, 6, 6, 6.5, 7.5, 8, 7, 5.5, 4, 3, 1.8]
-)
+_HOUR_P = np.array([1, 0.6, 0.4, 0.3, 0.3, 0.5, 1.5, 3, 4.5, 5, 5.5, 6.5, 7.5, 7, 6, 6, 6.5, 7.5, 8, 7, 5.5, 4, 3, 1.8])
 _HOUR_P = _HOUR_P / _HOUR_P.sum()
 _LEGIT_CHANNEL_P = np.array([0.38, 0.30, 0.25, 0.05, 0.02])
 _FRAUD_CHANNEL_P = np.array([0.12, 0.10, 0.58, 0.08, 0.12])
@@ -40,9 +38,7 @@ def _pick(rng: np.random.Generator, choices: Sequence[str], p: np.ndarray, n: in
 
 def _device_for(channel: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     n = len(channel)
-    online = rng.choice(
-        ["mobile_app", "web_desktop", "web_mobile", "unknown"], size=n, p=[0.45, 0.3, 0.2, 0.05]
-    )
+    online = rng.choice(["mobile_app", "web_desktop", "web_mobile", "unknown"], size=n, p=[0.45, 0.3, 0.2, 0.05])
     return np.where(
         channel == "atm",
         "atm",
@@ -175,7 +171,16 @@ def write_raw(frame: pd.DataFrame, out_dir: Path, fmt: str = "parquet") -> list[
 def write_sample(path: Path, n_rows: int = 5, seed: int = 11) -> None:
     """Write a header + a few feature rows (no label), the payload `mlops smoke` sends to an endpoint."""
     frame = generate_transactions(max(n_rows * 40, 200), seed=seed)
-    picked = pd.concat([frame[frame[LABEL] == 0].head(n_rows - 1), frame[frame[LABEL] == 1].head(1)])
+    fraud = frame[frame[LABEL] == 1]
+    # The fraud row shows several patterns at once, so a smoke test sees a row flagged, not a borderline one.
+    signals = (
+        fraud["is_new_device"]
+        + fraud["hour_of_day"].lt(6)
+        + fraud["channel"].isin(["online", "manual_entry"])
+        + fraud["failed_auth_24h"].gt(0)
+        + fraud["distance_from_home_km"].gt(500)
+    )
+    picked = pd.concat([frame[frame[LABEL] == 0].head(n_rows - 1), fraud.loc[[signals.idxmax()]]])
     picked.loc[:, list(FEATURE_NAMES)].to_csv(path, index=False)
 
 

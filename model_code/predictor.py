@@ -3,26 +3,26 @@
 The fitted pipeline is ordinal encoding + passthrough + HistGradientBoosting. Calling it with a pandas
 DataFrame costs far more than the trees themselves for a handful of rows, so `Predictor` compiles it once:
 one dict lookup per categorical value (the encoder's own categories, unknown -> NaN as the encoder does) and a
-numeric matrix in the transformer's output order, handed straight to the fitted classifier. At load time it
-checks on probe rows that this gives the same probabilities as `pipeline.predict_proba`, and refuses to load
-(so `/ping` fails) if the pipeline does not have the expected shape.
+numeric matrix in the transformer's output order, evaluated by `_trees.CompiledTrees` (all trees at once in
+numpy). At load time it checks on probe rows that this gives the same probabilities as
+`pipeline.predict_proba`: if only the compiled trees differ it falls back to the classifier's own
+`predict_proba`; if the pipeline does not have the expected shape it refuses to load (so `/ping` fails).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
-from sklearn.pipeline import Pipeline
 
-from model_code.model import load_model
 from model_code.schema import (
     CATEGORICAL_FEATURES,
     FEATURE_NAMES,
@@ -31,6 +31,13 @@ from model_code.schema import (
     NUMERIC_FEATURES,
     FeatureKind,
 )
+
+if TYPE_CHECKING:  # scikit-learn is imported when a model loads, so `serve`'s parent process stays light
+    from sklearn.pipeline import Pipeline
+
+    from model_code._trees import CompiledTrees
+
+log = logging.getLogger(__name__)
 
 CSV = "text/csv"
 JSON = "application/json"
@@ -98,9 +105,7 @@ def decode_csv(body: bytes) -> list[list[str]]:
         raise InputError("no_rows", "CSV holds no data rows")
     for i, r in enumerate(rows):
         if len(r) != N_FEATURES:
-            raise InputError(
-                "wrong_feature_count", f"row {i} has {len(r)} fields, expected {N_FEATURES}", row=i
-            )
+            raise InputError("wrong_feature_count", f"row {i} has {len(r)} fields, expected {N_FEATURES}", row=i)
     return rows
 
 
@@ -116,14 +121,10 @@ def decode_json(body: bytes) -> list[list[Any]]:
         raise InputError("malformed_json", f"JSON cannot be parsed: {exc}") from None
     if isinstance(doc, list):
         items = doc
-    elif (
-        isinstance(doc, dict) and len(doc) == 1 and isinstance(doc.get("records", doc.get("instances")), list)
-    ):
+    elif isinstance(doc, dict) and len(doc) == 1 and isinstance(doc.get("records", doc.get("instances")), list):
         items = doc.get("records", doc.get("instances"))
     else:
-        raise InputError(
-            "wrong_shape", 'JSON must be [{...}], {"records": [{...}]} or {"instances": [[...]]}'
-        )
+        raise InputError("wrong_shape", 'JSON must be [{...}], {"records": [{...}]} or {"instances": [[...]]}')
     if not items:
         raise InputError("no_rows", "JSON holds no rows")
     rows: list[list[Any]] = []
@@ -132,20 +133,14 @@ def decode_json(body: bytes) -> list[list[Any]]:
             if len(item) != N_FEATURES or item.keys() != _HEADER_NAMES:
                 missing = [n for n in FEATURE_NAMES if n not in item]
                 unknown = sorted(str(k) for k in item if k not in _HEADER_NAMES)
-                raise InputError(
-                    "wrong_fields", f"row {i}: missing fields {missing}, unknown fields {unknown}", row=i
-                )
+                raise InputError("wrong_fields", f"row {i}: missing fields {missing}, unknown fields {unknown}", row=i)
             rows.append([item[n] for n in FEATURE_NAMES])
         elif isinstance(item, list):
             if len(item) != N_FEATURES:
-                raise InputError(
-                    "wrong_feature_count", f"row {i} has {len(item)} values, expected {N_FEATURES}", row=i
-                )
+                raise InputError("wrong_feature_count", f"row {i} has {len(item)} values, expected {N_FEATURES}", row=i)
             rows.append(item)
         else:
-            raise InputError(
-                "wrong_shape", f"row {i} is a {type(item).__name__}, expected object or array", row=i
-            )
+            raise InputError("wrong_shape", f"row {i} is a {type(item).__name__}, expected object or array", row=i)
     return rows
 
 
@@ -174,38 +169,57 @@ class Predictor:
         except (KeyError, AttributeError, ValueError) as exc:
             raise ModelLoadError(f"pipeline does not have the prep(cat, num) -> clf shape: {exc!r}") from exc
         if cat_cols != list(CATEGORICAL_FEATURES) or num_cols != list(NUMERIC_FEATURES):
-            raise ModelLoadError(
-                f"pipeline columns {cat_cols + num_cols} differ from the schema {FEATURE_NAMES}"
-            )
+            raise ModelLoadError(f"pipeline columns {cat_cols + num_cols} differ from the schema {FEATURE_NAMES}")
         self._maps = [{str(c): float(i) for i, c in enumerate(cats)} for cats in encoder.categories_]
+        from model_code._trees import CompiledTrees
+
+        self._trees: CompiledTrees | None
+        try:
+            self._trees = CompiledTrees(self._clf)
+        except Exception as exc:  # reads private sklearn arrays: any surprise means "use the public path"
+            log.warning("trees not compiled (%s); using scikit-learn's predict_proba", exc)
+            self._trees = None
         self._self_check()
 
     @classmethod
     def from_dir(cls, model_dir: Path) -> Predictor:
         try:
+            from model_code.model import load_model
+
             pipeline, metadata = load_model(model_dir)
         except Exception as exc:  # a bad pickle can raise nearly anything
             raise ModelLoadError(f"cannot load model from {model_dir}: {type(exc).__name__}: {exc}") from exc
         return cls(pipeline, metadata)
 
     def _self_check(self) -> None:
+        """Compare the fast path with `pipeline.predict_proba` on varied probe rows; fall back or refuse."""
         import pandas as pd
 
+        rng = np.random.default_rng(0)
         rows: list[list[Any]] = []
-        for k in range(8):
+        for k in range(64):
             row: list[Any] = []
             for f in FEATURES:
                 if f.kind is FeatureKind.CATEGORICAL:
-                    row.append(f.categories[k % len(f.categories)] if k < 7 else "never-seen")
+                    row.append(f.categories[k % len(f.categories)] if k % 5 else "never-seen")
                 elif f.kind is FeatureKind.FLAG:
-                    row.append(k % 2)
+                    row.append(int(rng.integers(0, 2)))
                 else:
-                    row.append(min(max(f.minimum, 1.0), f.maximum) * (k + 1) * 3.7 % max(f.maximum, 1.0))
+                    upper = f.maximum if math.isfinite(f.maximum) else 10 ** rng.uniform(0, 4)
+                    row.append(float(rng.uniform(f.minimum, upper)))
             rows.append(row)
-        fast = self.predict_rows(rows).probabilities
         slow = self.pipeline.predict_proba(pd.DataFrame(rows, columns=list(FEATURE_NAMES)))[:, 1]
+        if self._trees is not None and not np.allclose(self.predict_rows(rows).probabilities, slow, rtol=1e-9):
+            log.warning("compiled trees disagree with scikit-learn; using scikit-learn's predict_proba")
+            self._trees = None
+        fast = self.predict_rows(rows).probabilities
         if not np.allclose(fast, slow, rtol=1e-9, atol=1e-12):
-            raise ModelLoadError(f"fast path disagrees with pipeline.predict_proba: {fast} vs {slow}")
+            raise ModelLoadError(f"fast path disagrees with pipeline.predict_proba: {fast[:4]} vs {slow[:4]}")
+
+    def _positive(self, x: np.ndarray) -> np.ndarray:
+        if self._trees is not None:
+            return self._trees.predict_positive(x)
+        return self._clf.predict_proba(x)[:, 1]
 
     def matrix(self, rows: Sequence[Sequence[Any]], text: bool) -> np.ndarray:
         """Validate rows into the classifier's input matrix (categoricals first, then numerics).
@@ -213,10 +227,10 @@ class Predictor:
         `text` rows (CSV) hold strings to parse; JSON rows must hold numbers for numeric features
         (booleans too for flags) and strings or null for categoricals.
         """
-        n = len(rows)
-        x = np.empty((n, len(_CAT_POS) + len(_NUM_POS)), dtype=np.float64)
+        columns = list(zip(*rows, strict=True))  # one tuple per feature: cheaper than indexing each row
+        cat_block: list[list[float]] = []
         for j, (pos, mapping) in enumerate(zip(_CAT_POS, self._maps, strict=True)):
-            column = [r[pos] for r in rows]
+            column = columns[pos]
             if not text and not set(map(type, column)) <= _CAT_TYPES:
                 i = next(i for i, v in enumerate(column) if type(v) not in _CAT_TYPES)
                 name = CATEGORICAL_FEATURES[j]
@@ -226,19 +240,24 @@ class Predictor:
                     row=i,
                     column=name,
                 )
-            x[:, j] = [mapping.get(v, math.nan) for v in column]
-        num = x[:, len(_CAT_POS) :]
+            cat_block.append([mapping.get(v, math.nan) for v in column])
+        num_block: list[Any] = []
         for j, pos in enumerate(_NUM_POS):
-            column = [r[pos] for r in rows]
+            column = columns[pos]
             try:
                 if text:
-                    num[:, j] = np.array(column, dtype=np.str_).astype(np.float64)
+                    num_block.append(list(map(float, column)))
                 else:
                     if not set(map(type, column)) <= (_FLAG_TYPES if j in _FLAG_COLS else _NUMBER_TYPES):
                         raise TypeError
-                    num[:, j] = column
+                    num_block.append(column)
             except (ValueError, TypeError, OverflowError):
-                _raise_bad_number(column, NUMERIC_FEATURES[j])
+                _raise_bad_number(list(column), NUMERIC_FEATURES[j])
+        try:
+            x = np.array(cat_block + num_block, dtype=np.float64).T
+        except OverflowError:  # a JSON integer too big for a double
+            raise InputError("invalid_type", "a value is too large to be a number") from None
+        num = x[:, len(_CAT_POS) :]
         finite = np.isfinite(num)
         if not finite.all():
             i, j = map(int, np.argwhere(~finite)[0])
@@ -257,13 +276,11 @@ class Predictor:
             name = NUMERIC_FEATURES[j]
             f = FEATURES_BY_NAME[name]
             allowed = "0 or 1" if f.kind is FeatureKind.FLAG else f"in [{f.minimum:g}, {f.maximum:g}]"
-            raise InputError(
-                "out_of_range", f"row {i}: {name}={num[i, j]:g}, must be {allowed}", row=i, column=name
-            )
+            raise InputError("out_of_range", f"row {i}: {name}={num[i, j]:g}, must be {allowed}", row=i, column=name)
         return x
 
     def predict_rows(self, rows: Sequence[Sequence[Any]], text: bool = False) -> Prediction:
-        probabilities = self._clf.predict_proba(self.matrix(rows, text))[:, 1]
+        probabilities = self._positive(self.matrix(rows, text))
         return Prediction(probabilities, probabilities >= self.threshold)
 
     def predict_body(self, body: bytes, content_type: str) -> Prediction:
@@ -281,9 +298,7 @@ class Predictor:
             {
                 "predictions": [
                     {"fraud_probability": p, "is_fraud": y}
-                    for p, y in zip(
-                        prediction.probabilities.tolist(), prediction.labels.tolist(), strict=True
-                    )
+                    for p, y in zip(prediction.probabilities.tolist(), prediction.labels.tolist(), strict=True)
                 ],
                 "model_version": self.version,
             }
@@ -318,9 +333,7 @@ def _raise_bad_number(column: list[Any], name: str) -> None:
         try:
             float(v)
         except (OverflowError, TypeError, ValueError):
-            raise InputError(
-                "invalid_type", f"row {i}: {name} is not a usable number", row=i, column=name
-            ) from None
+            raise InputError("invalid_type", f"row {i}: {name} is not a usable number", row=i, column=name) from None
     raise InputError("invalid_type", f"{name}: values are not numbers", column=name)
 
 

@@ -27,9 +27,7 @@ BASE = "/opt/ml/processing"
 SPLITS = ("train", "validation", "test")
 
 
-def split_by_time(
-    frame: pd.DataFrame, train_ratio: float, validation_ratio: float
-) -> dict[str, pd.DataFrame]:
+def split_by_time(frame: pd.DataFrame, train_ratio: float, validation_ratio: float) -> dict[str, pd.DataFrame]:
     """Clean `frame` and split it chronologically; each split holds the feature columns then the label."""
     if not (0 < train_ratio < 1 and 0 < validation_ratio < 1 and train_ratio + validation_ratio < 1):
         raise ValueError(f"ratios must be in (0, 1) and sum below 1: {train_ratio=}, {validation_ratio=}")
@@ -48,9 +46,7 @@ def split_by_time(
     parts = {"train": frame.iloc[:a], "validation": frame.iloc[a:b], "test": frame.iloc[b:]}
     for name, part in parts.items():
         if part[LABEL].nunique() < 2:
-            raise ValueError(
-                f"the {name} split ({len(part)} rows) does not hold both classes; need more data"
-            )
+            raise ValueError(f"the {name} split ({len(part)} rows) does not hold both classes; need more data")
     return parts
 
 

@@ -60,9 +60,7 @@ FEATURES: tuple[Feature, ...] = (
         categories=MERCHANT_CATEGORIES,
     ),
     Feature("channel", FeatureKind.CATEGORICAL, "How the card was used.", categories=CHANNELS),
-    Feature(
-        "device_type", FeatureKind.CATEGORICAL, "Device that initiated the payment.", categories=DEVICE_TYPES
-    ),
+    Feature("device_type", FeatureKind.CATEGORICAL, "Device that initiated the payment.", categories=DEVICE_TYPES),
     Feature("is_new_device", FeatureKind.FLAG, "1 if the device was never seen for this customer."),
     Feature("is_foreign", FeatureKind.FLAG, "1 if the merchant is outside the customer's home country."),
     Feature("distance_from_home_km", FeatureKind.NUMERIC, "Merchant distance from the billing address.", 0.0),
@@ -77,9 +75,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("txn_count_24h", FeatureKind.NUMERIC, "Customer's transactions in the last 24 hours.", 0.0),
     Feature("txn_count_7d", FeatureKind.NUMERIC, "Customer's transactions in the last 7 days.", 0.0),
     Feature("avg_amount_30d", FeatureKind.NUMERIC, "Customer's mean amount over the last 30 days.", 0.0),
-    Feature(
-        "failed_auth_24h", FeatureKind.NUMERIC, "Failed PIN/3-D Secure attempts in the last 24 hours.", 0.0
-    ),
+    Feature("failed_auth_24h", FeatureKind.NUMERIC, "Failed PIN/3-D Secure attempts in the last 24 hours.", 0.0),
 )
 
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)

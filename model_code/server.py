@@ -6,6 +6,7 @@ Routes (port 8080 unless SAGEMAKER_BIND_TO_PORT / PORT / --port say otherwise):
   GET  /live         200 while the process serves HTTP, model or not (Kubernetes liveness probe)
   POST /invocations  text/csv or application/json in; the Accept type out (default: the request's type)
   GET  /metrics      Prometheus text format
+  GET  /execution-parameters   what SageMaker batch transform should send (concurrency, payload size)
 
 Environment:
   MODEL_DIR, else SM_MODEL_DIR, else /opt/ml/model   the extracted model.tar.gz
@@ -51,7 +52,7 @@ DEFAULT_PORT = 8080
 DEFAULT_MAX_BODY = 6 * 1024 * 1024
 THREAD_OFFLOAD_BYTES = 256 * 1024
 """Bodies at least this big are scored in a worker thread so /ping stays responsive meanwhile."""
-ROUTES = ("/ping", "/ready", "/live", "/invocations", "/metrics")
+ROUTES = ("/ping", "/ready", "/live", "/invocations", "/metrics", "/execution-parameters")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -120,7 +121,9 @@ def negotiate(content_type: str, accept: str) -> str:
             return CSV
         if media == "application/*":
             return JSON
-    raise InputError("not_acceptable", f"cannot answer Accept: {accept[:100]!r}; use {' or '.join(SUPPORTED_TYPES)}", 406)
+    raise InputError(
+        "not_acceptable", f"cannot answer Accept: {accept[:100]!r}; use {' or '.join(SUPPORTED_TYPES)}", 406
+    )
 
 
 class ModelState:
@@ -170,6 +173,16 @@ def create_app(model_dir: Path | None = None) -> ASGIApp:
     async def live(request: Request) -> Response:
         return _json({"status": "alive"})
 
+    async def execution_parameters(request: Request) -> Response:
+        # SageMaker batch transform asks this once to size its requests to us.
+        return _json(
+            {
+                "MaxConcurrentTransforms": default_workers(),
+                "BatchStrategy": "MULTI_RECORD",
+                "MaxPayloadInMB": max(1, state.max_body // (1024 * 1024)),
+            }
+        )
+
     async def metrics(request: Request) -> Response:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             from prometheus_client import multiprocess
@@ -217,6 +230,7 @@ def create_app(model_dir: Path | None = None) -> ASGIApp:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         from threadpoolctl import threadpool_limits
 
+        _configure_logging(os.environ.get("LOG_LEVEL", "info"))
         threadpool_limits(int(os.environ.get("MODEL_SERVER_THREADS", "1")))
         state.max_body = int(os.environ.get("MODEL_SERVER_MAX_BODY_BYTES", DEFAULT_MAX_BODY))
         state.load(model_dir or model_dir_from_env())
@@ -228,6 +242,7 @@ def create_app(model_dir: Path | None = None) -> ASGIApp:
             Route("/ready", health, methods=["GET"]),
             Route("/live", live, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
+            Route("/execution-parameters", execution_parameters, methods=["GET"]),
             Route("/invocations", invocations, methods=["POST"]),
         ],
         exception_handlers={404: not_found, 405: not_found},
@@ -325,7 +340,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=int(os.environ.get("SAGEMAKER_BIND_TO_PORT") or os.environ.get("PORT") or DEFAULT_PORT),
     )
     parser.add_argument("--workers", type=int, default=default_workers())
-    parser.add_argument("--model-dir", type=Path, default=None, help="default: $MODEL_DIR, $SM_MODEL_DIR, /opt/ml/model")
+    parser.add_argument(
+        "--model-dir", type=Path, default=None, help="default: $MODEL_DIR, $SM_MODEL_DIR, /opt/ml/model"
+    )
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info").lower())
     args = parser.parse_args(argv)
 
@@ -335,7 +352,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", os.environ.get("MODEL_SERVER_THREADS", "1"))
     if args.workers > 1:
         _prepare_multiprocess_metrics()
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s")
+    os.environ["LOG_LEVEL"] = args.log_level
+    _configure_logging(args.log_level)
     log.info(
         "serving on %s:%d with %d worker(s), model dir %s, metrics %s",
         args.host,
@@ -357,6 +375,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         timeout_keep_alive=75,  # longer than SageMaker's and typical load balancers' idle timeouts
         timeout_graceful_shutdown=20,
     )
+
+
+def _configure_logging(level: str) -> None:
+    """Once per process (workers are spawned, so they configure their own)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s")
 
 
 def _has(module: str) -> bool:

@@ -53,9 +53,7 @@ def _optional_str(value: str) -> str | None:
 def build_parser() -> argparse.ArgumentParser:
     defaults = HyperParameters()
     p = argparse.ArgumentParser(description="Train the card-fraud model.")
-    p.add_argument(
-        "--train", type=Path, default=env_path("SM_CHANNEL_TRAIN", default="/opt/ml/input/data/train")
-    )
+    p.add_argument("--train", type=Path, default=env_path("SM_CHANNEL_TRAIN", default="/opt/ml/input/data/train"))
     p.add_argument(
         "--validation",
         type=Path,
