@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from ._policy_documents import allow_access_log_delivery, deny_insecure_transport, policy
+
+# Tag a guardrail reads to find a waiver (policy/_waivers.py; tests/policy checks the two agree). AWS tag limits:
+# keys 128 and values 256 characters of letters, digits, spaces and _ . : / = + - @.
+WAIVER_TAG_PREFIX = "waiver:"
+_TAG_TEXT = re.compile(r"^[\w .:/=+\-@]+$")
+
+
+def _waiver_problems(waivers: dict[str, str]) -> list[str]:
+    problems = []
+    for rule, reason in waivers.items():
+        if not _TAG_TEXT.match(rule) or len(WAIVER_TAG_PREFIX + rule) > 128:
+            problems.append(f"waiver rule name {rule!r} is not a valid tag key")
+        if not reason.strip() or len(reason) > 256 or not _TAG_TEXT.match(reason):
+            problems.append(
+                f"waiver {rule!r}: the reason must be 1-256 characters of letters, digits, spaces and _ . : / = + - @, "
+                f"got {reason!r}"
+            )
+    return problems
 
 
 @dataclass
@@ -49,6 +68,10 @@ class SecureBucketArgs:
     """ARN patterns of the buckets whose logs may be delivered here (with log_delivery_account_id)."""
     eventbridge_notifications: bool = False
     """Send object events to EventBridge (the raw bucket does, to trigger retraining)."""
+    waivers: dict[str, str] = field(default_factory=dict)
+    """Guardrail rules this bucket waives, by rule name, with the reason (docs/policy.md, "Waivers"). Each becomes
+    a tag `waiver:<rule>` = reason that the policy pack reads, so waivers show up in review and in the console.
+    Empty (the default) waives nothing."""
 
 
 class SecureBucket(pulumi.ComponentResource):
@@ -62,11 +85,18 @@ class SecureBucket(pulumi.ComponentResource):
     """Bucket ARN."""
 
     def __init__(self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        # Validated before anything is created: AWS refuses tag keys/values outside its character set.
+        problems = _waiver_problems(args.waivers)
+        if problems:
+            raise pulumi.InputPropertyError("waivers", f"SecureBucket {name}: " + "; ".join(problems))
         super().__init__("mlops:data:SecureBucket", name, None, opts)
         # The SDK passes protect down to children but not retain_on_delete, so carry the caller's choice.
         child = pulumi.ResourceOptions(parent=self, retain_on_delete=opts.retain_on_delete if opts else None)
         self.bucket = aws.s3.Bucket(
-            name, force_destroy=args.force_destroy, tags={"purpose": args.purpose}, opts=child
+            name,
+            force_destroy=args.force_destroy,
+            tags={"purpose": args.purpose, **{f"{WAIVER_TAG_PREFIX}{r}": w for r, w in args.waivers.items()}},
+            opts=child,
         )
         self._lock_down(name, child)
         self._encrypt(name, args, child)
