@@ -88,6 +88,12 @@ def run_program(
         _sync_await(run_pulumi_func(program))
     except pulumi.RunError as exc:
         raise PlanError(str(exc)) from None
+    except pulumi.InputPropertyError as exc:
+        # A component refusing one of its inputs: a user mistake with a message, not a crash.
+        raise PlanError(f"stack '{stack}': {exc.property_path}: {exc.reason}") from None
+    except pulumi.InputPropertiesError as exc:
+        problems = "\n".join(f"  - {e.property_path}: {e.reason}" for e in exc.errors)
+        raise PlanError(f"stack '{stack}': {exc.message}\n{problems}") from None
     root = runtime_settings.get_root_resource()
     exported = sorted(getattr(root, "outputs", {}).items())
     outputs = {name: _sync_await(_resolve(value)) for name, value in exported}

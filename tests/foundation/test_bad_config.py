@@ -8,9 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pulumi
 import pytest
 
-from mlops.plan import PlanError, plan_config, read_stack_config
+from mlops.plan import PlanError, plan_config, read_stack_config, run_program
 from mlops.plan._run import _program_path
 from mlops.settings import SettingsError, load_settings
 
@@ -135,3 +136,12 @@ def test_cli_keeps_an_existing_plan_file_on_failure(project_copy: Path) -> None:
     result = run_plan_cli(project_copy, "dev")
     assert result.returncode == 2
     assert json.loads((project_copy / "out.json").read_text()) == {"previous": True}
+
+
+def test_a_component_refusing_an_input_is_reported_as_a_plan_error() -> None:
+    def program() -> None:
+        raise pulumi.InputPropertyError("retention", "must be at least 1 day (got 0)")
+
+    with pytest.raises(PlanError) as caught:
+        run_program(program, "mlops", "dev", {"aws:region": "us-east-1"})
+    assert str(caught.value) == "stack 'dev': retention: must be at least 1 day (got 0)"
