@@ -92,7 +92,7 @@ def run_program(
         # A component refusing one of its inputs: a user mistake with a message, not a crash.
         raise PlanError(f"stack '{stack}': {exc.property_path}: {exc.reason}") from None
     except pulumi.InputPropertiesError as exc:
-        problems = "\n".join(f"  - {e.property_path}: {e.reason}" for e in exc.errors)
+        problems = "\n".join(f"  - {e['property_path']}: {e['reason']}" for e in exc.errors or [])
         raise PlanError(f"stack '{stack}': {exc.message}\n{problems}") from None
     root = runtime_settings.get_root_resource()
     exported = sorted(getattr(root, "outputs", {}).items())

@@ -145,3 +145,18 @@ def test_a_component_refusing_an_input_is_reported_as_a_plan_error() -> None:
     with pytest.raises(PlanError) as caught:
         run_program(program, "mlops", "dev", {"aws:region": "us-east-1"})
     assert str(caught.value) == "stack 'dev': retention: must be at least 1 day (got 0)"
+
+
+def test_a_component_refusing_several_inputs_lists_them_all() -> None:
+    def program() -> None:
+        raise pulumi.InputPropertiesError(
+            "2 invalid inputs",
+            [{"property_path": "minInstances", "reason": "must be >= 1"},
+             {"property_path": "maxInstances", "reason": "must be >= minInstances"}],
+        )
+
+    with pytest.raises(PlanError) as caught:
+        run_program(program, "mlops", "dev", {"aws:region": "us-east-1"})
+    assert str(caught.value) == (
+        "stack 'dev': 2 invalid inputs\n  - minInstances: must be >= 1\n  - maxInstances: must be >= minInstances"
+    )
