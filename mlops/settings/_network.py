@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from ._base import SettingsModel
@@ -36,7 +38,7 @@ class NetworkSettings(SettingsModel):
     subnets: list[SubnetSettings] = Field(
         ..., min_length=1, max_length=16, description="Private subnets, each with its availability zone."
     )
-    security_group_ids: list[str] = Field(
+    security_group_ids: list[Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]] = Field(
         ...,
         min_length=1,
         max_length=5,  # SageMaker's limit per VPC config
@@ -54,13 +56,8 @@ class NetworkSettings(SettingsModel):
         return {s.availability_zone for s in self.subnets}
 
 
-_SG_PATTERN = r"^sg-[0-9a-f]{8,17}$"
-
-
 def network_problems(environment: Environment, region: str, network: NetworkSettings | None) -> list[str]:
     """Rules of `mlops:network` that need the environment and region; each problem names its key."""
-    import re
-
     if network is None:
         if environment.is_production_like:
             return [
@@ -79,9 +76,6 @@ def network_problems(environment: Environment, region: str, network: NetworkSett
             problems.append(
                 f"{key}.availabilityZone: '{subnet.availability_zone}' is not a zone of the stack's region {region}"
             )
-    for index, group in enumerate(network.security_group_ids):
-        if not re.match(_SG_PATTERN, group):
-            problems.append(f"mlops:network.securityGroupIds[{index}]: '{group}' is not a security group id (sg-...)")
     zones = network.availability_zones
     if environment is Environment.PROD and len(zones) < PROD_MIN_AVAILABILITY_ZONES:
         problems.append(
