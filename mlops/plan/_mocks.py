@@ -27,6 +27,24 @@ def _service(type_token: str) -> str:
     return type_token.split(":")[1].split("/")[0] if type_token.count(":") >= 2 else "resource"
 
 
+# Resources whose ARN is not "<service>:<region>:<account>:<kind>/<name>": (name input, ARN format).
+_ARN_FORMATS: dict[str, tuple[str, str]] = {
+    "aws:sagemaker/pipeline:Pipeline": (
+        "pipelineName", "arn:{partition}:sagemaker:{region}:{account}:pipeline/{name}"),
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": (
+        "modelPackageGroupName", "arn:{partition}:sagemaker:{region}:{account}:model-package-group/{name}"),
+    "aws:ecr/repository:Repository": ("name", "arn:{partition}:ecr:{region}:{account}:repository/{name}"),
+    "aws:lambda/function:Function": ("name", "arn:{partition}:lambda:{region}:{account}:function:{name}"),
+    "aws:sqs/queue:Queue": ("name", "arn:{partition}:sqs:{region}:{account}:{name}"),
+    "aws:cloudwatch/eventRule:EventRule": ("name", "arn:{partition}:events:{region}:{account}:rule/{name}"),
+    "aws:cloudwatch/logGroup:LogGroup": ("name", "arn:{partition}:logs:{region}:{account}:log-group:{name}"),
+    "aws:scheduler/scheduleGroup:ScheduleGroup": (
+        "name", "arn:{partition}:scheduler:{region}:{account}:schedule-group/{name}"),
+    "aws:scheduler/schedule:Schedule": (
+        "name", "arn:{partition}:scheduler:{region}:{account}:schedule/{group}/{name}"),
+}
+
+
 class PlanMocks(pulumi.runtime.Mocks):
     """Answers resource registrations and invokes as AWS would for the given account and region."""
 
@@ -58,6 +76,10 @@ class PlanMocks(pulumi.runtime.Mocks):
             state.update(bucket=bucket, arn=f"arn:{self.partition}:s3:::{bucket}",
                          bucketDomainName=f"{bucket}.s3.amazonaws.com", region=self.region)
             return bucket, state
+        if typ == "aws:s3/bucketObjectv2:BucketObjectv2":
+            # Versioned buckets give every upload a version id; the plan cannot hash the (unread) file.
+            state.update(versionId=f"plan-{_suffix(typ + generic, 12)}", etag=_suffix(generic, 32))
+            return f"{state.get('bucket')}/{state.get('key')}", state
         if typ == "aws:kms/key:Key":
             key_id = "-".join(_suffix(generic + str(i), n) for i, n in enumerate((8, 4, 4, 4, 12)))
             state.update(keyId=key_id, arn=f"arn:{self.partition}:kms:{self.region}:{self.account_id}:key/{key_id}")
@@ -72,6 +94,8 @@ class PlanMocks(pulumi.runtime.Mocks):
             policy_name = state.get("name") or physical
             state.update(name=policy_name, arn=f"arn:{self.partition}:iam::{self.account_id}:policy/{policy_name}")
             return policy_name, state
+        if typ in _ARN_FORMATS:
+            return self._named_resource(typ, physical, state)
         # Generic AWS resource: auto-name it if it takes a name, and give it an ARN in this account/region.
         resource_name = state.get("name") or physical
         state.setdefault("name", resource_name)
@@ -79,6 +103,23 @@ class PlanMocks(pulumi.runtime.Mocks):
         prefix = f"arn:{self.partition}:{service}:{self.region}:{self.account_id}"
         state.setdefault("arn", f"{prefix}:{kind}/{resource_name}")
         return f"{resource_name}-id", state
+
+    def _named_resource(self, typ: str, physical: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name_input, arn_format = _ARN_FORMATS[typ]
+        resource_name = state.get(name_input) or physical
+        names = {"partition": self.partition, "region": self.region, "account": self.account_id,
+                 "name": resource_name, "group": state.get("groupName") or "default"}
+        state.update({name_input: resource_name, "arn": arn_format.format(**names)})
+        if typ == "aws:ecr/repository:Repository":
+            state.update(registryId=self.account_id,
+                         repositoryUrl=f"{self.account_id}.dkr.ecr.{self.region}.amazonaws.com/{resource_name}")
+        if typ == "aws:sqs/queue:Queue":
+            state["url"] = f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{resource_name}"
+            return state["url"], state
+        if typ == "aws:lambda/function:Function":
+            state["invokeArn"] = f"arn:{self.partition}:apigateway:{self.region}:lambda:path/2015-03-31/functions/" \
+                                 f"{state['arn']}/invocations"
+        return resource_name, state
 
     # -- invokes ---------------------------------------------------------------------------------------
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:

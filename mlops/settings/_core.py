@@ -68,3 +68,7 @@ class ImageSettings(SettingsModel):
         pattern=r"^sha256:[0-9a-f]{64}$",
         description="Image digest (sha256:...) CI pushed; omit only in dev before the first build.",
     )
+    untagged_expiry_days: int = Field(
+        14, ge=1, le=3650,
+        description="Days an untagged image stays in the repository the stack creates; tagged images never expire.",
+    )

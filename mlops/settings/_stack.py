@@ -6,7 +6,10 @@ from pydantic import Field, model_validator
 
 from ._base import NAME_PATTERN, SettingsModel
 from ._core import DataLakeSettings, Environment, ImageSettings
+from ._endpoint import model_endpoint_problems
 from ._model import ModelSettings
+from ._network import NetworkSettings, network_problems
+from ._training import RegistrySettings, registry_problems, training_problems
 
 # Placeholder account used by the offline plan when a stack file names none (AWS's documentation account).
 PLACEHOLDER_ACCOUNT_ID = "123456789012"
@@ -38,7 +41,11 @@ class StackSettings(SettingsModel):
     )
     data_lake: DataLakeSettings = Field(default_factory=DataLakeSettings)
     image: ImageSettings = Field(default_factory=ImageSettings)
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)
     models: list[ModelSettings] = Field(default_factory=list, description="Models trained and served.")
+    network: NetworkSettings | None = Field(
+        None, description="Existing VPC (subnets, security groups) the models run in; required in staging/prod."
+    )
 
     @property
     def name_prefix(self) -> str:
@@ -80,7 +87,14 @@ class StackSettings(SettingsModel):
                 f"{longest - _BUCKET_NAME_LIMIT}"
             )
         seen: set[str] = set()
+        problems += network_problems(self.environment, self.region, self.network)
+        problems += registry_problems(self.registry, self.account_id)
         for index, model in enumerate(self.models):
+            problems += training_problems(index, model.training, self.environment, self.model_resource_name(model))
+            problems += model_endpoint_problems(
+                index, model, self.model_resource_name(model), self.environment, self.region,
+                self.image.digest is not None,
+            )
             if model.name in seen:
                 problems.append(f"mlops:models[{index}].name: '{model.name}' is used twice; names must be unique")
             seen.add(model.name)
