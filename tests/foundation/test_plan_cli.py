@@ -7,11 +7,14 @@ import os
 import socket
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
 import pytest
+from typer.testing import CliRunner
 
+from mlops.cli import app
 from mlops.plan import Plan, run_plan
 
 from .conftest import PROJECT_DIR, STACKS
@@ -49,8 +52,25 @@ PLAN_SCHEMA = {
 }
 
 
-def run_cli(*args: str, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*MLOPS, *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str) -> CliResult:
+    """Run `mlops` in-process (the SDK imports are paid once per session) against the project directory."""
+    result = CliRunner().invoke(app, [*args, "--project-dir", str(PROJECT_DIR)])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return CliResult(result.exit_code, result.stdout, result.stderr)
+
+
+def run_cli_process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `mlops` as a user does, in its own process (for what only a real process shows: tracebacks, env)."""
+    return subprocess.run([*MLOPS, *args], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -95,19 +115,16 @@ def test_mermaid_diagram_nests_components_and_draws_dependencies() -> None:
 
 
 def test_unknown_stack_is_a_clear_error_without_traceback() -> None:
-    result = run_cli("plan", "--stack", "qa")
+    result = run_cli_process("plan", "--stack", "qa")
     assert result.returncode == 2
     assert "stack 'qa': no stack file" in result.stderr and "dev, prod, staging" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_diff_between_environments_names_what_differs() -> None:
-    result = run_cli("diff", "dev", "prod", "--json", "diff.json", cwd=PROJECT_DIR)
-    try:
-        assert result.returncode == 0, result.stderr
-        document = json.loads((PROJECT_DIR / "diff.json").read_text())
-    finally:
-        (PROJECT_DIR / "diff.json").unlink(missing_ok=True)
+def test_diff_between_environments_names_what_differs(tmp_path: Path) -> None:
+    result = run_cli("diff", "dev", "prod", "--json", str(tmp_path / "diff.json"))
+    assert result.returncode == 0, result.stderr
+    document = json.loads((tmp_path / "diff.json").read_text())
     provider = "urn:pulumi:<stack>::mlops::pulumi:providers:aws::aws"
     changes = {c["path"]: c for c in document["changed"][provider]}
     assert changes["defaultTags.tags.environment"] == {
@@ -120,7 +137,7 @@ def test_diff_between_environments_names_what_differs() -> None:
 
 
 def test_diff_of_a_stack_with_itself_is_empty() -> None:
-    result = run_cli("diff", "staging", "stacks/Pulumi.staging.yaml")
+    result = run_cli("diff", "staging", str(PROJECT_DIR / "stacks" / "Pulumi.staging.yaml"))
     assert result.returncode == 0, result.stderr
     assert "declare the same resources and inputs" in result.stdout
 
@@ -145,6 +162,5 @@ def test_plan_makes_no_network_call(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_cli_runs_without_aws_credentials() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(AWS_CONFIG_FILE="/nonexistent", AWS_SHARED_CREDENTIALS_FILE="/nonexistent")
-    result = subprocess.run([*MLOPS, "plan", "--stack", "prod", "--format", "table"], cwd=PROJECT_DIR, env=env,
-                            capture_output=True, text=True, timeout=300, check=False)
+    result = run_cli_process("plan", "--stack", "prod", "--format", "table", env=env)
     assert result.returncode == 0, result.stderr

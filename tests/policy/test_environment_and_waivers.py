@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pulumi
 import pytest
 from pulumi_policy import (
     EnforcementLevel,
@@ -20,7 +19,7 @@ from pulumi_policy.proxy import unknown_checking_proxy
 
 import components.secure_bucket as secure_bucket
 from components import SecureBucket, SecureBucketArgs
-from mlops.plan import run_program
+from mlops.plan import PlanError, run_program
 from policy import WAIVER_TAG_PREFIX, rule_named, startup_environment, waiver_problems, waiver_tags
 from policy._environment import resource_environment, stack_environment
 from policy.offline import build_resources, check_plan
@@ -217,9 +216,11 @@ def test_secure_bucket_refuses_a_waiver_aws_cannot_tag_before_creating_anything(
         SecureBucket("b", SecureBucketArgs(purpose="x", waivers={"s3-bucket-versioning": "scratch, disposable"}))
         created.append("b")
 
-    with pytest.raises(pulumi.InputPropertyError) as raised:
+    # run_program reports a component's InputPropertyError as a plan error naming the stack and the input.
+    with pytest.raises(PlanError) as raised:
         run_program(program, "mlops", "test", {})
-    assert "SecureBucket b: waiver 's3-bucket-versioning': the reason must be 1-256 characters" in str(raised.value)
+    assert str(raised.value).startswith("stack 'test': waivers: SecureBucket b: waiver 's3-bucket-versioning': "
+                                        "the reason must be 1-256 characters")
     assert created == []
 
 
