@@ -4,7 +4,8 @@ Plans one stack (default prod: instance endpoints with blue/green, alarms and au
 shape) with 1, 10 and 50 models, each in a fresh interpreter, exactly as `mlops plan` runs. Prints, for
 each, the median wall time and CPU time (user + system of the child, which a busy machine disturbs less),
 their ratio to the 1-model plan, and their ratio to the floor: a fresh interpreter that only imports pulumi,
-pulumi_aws and the program's modules (components, settings, plan machinery) and plans nothing.
+pulumi_aws, the sagemaker workflow SDK and the program's modules (components, settings, plan machinery) and
+plans nothing.
 
     python benchmarks/plan_scale.py                      # 3 rounds, ~1-2 minutes on 2 cores
     python benchmarks/plan_scale.py --repeat 1 --counts 1,10
@@ -24,8 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 GOAL = 10.0  # the 50-model plan should cost less than this many 1-model plans
 
+# The SDKs a plan needs, sagemaker's workflow API included (components import it lazily, on first pipeline).
 FLOOR = """
+import os
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # the SDK builds a boto3 client at import time
 import pulumi, pulumi_aws
+import sagemaker.mlops.workflow, sagemaker.train.model_trainer, sagemaker.serve.model_builder
+import sagemaker.core.processing
 import components, mlops.settings, mlops.plan
 """
 
@@ -101,7 +107,7 @@ def report(stack: str, repeat: int, counts: list[int], resources: dict[int, int]
            floor: dict[str, list[float]], runs: dict[int, dict[str, list[float]]]) -> None:
     med = statistics.median
     print(f"stack {stack}, median of {repeat} round(s), python {sys.version.split()[0]}, {len(counts)} cases")
-    print(f"floor (fresh interpreter importing pulumi, pulumi_aws and the program's modules): "
+    print(f"floor (fresh interpreter importing pulumi, pulumi_aws, sagemaker's workflow SDK and the program): "
           f"wall {med(floor['wall']):.2f} s, cpu {med(floor['cpu']):.2f} s")
     print(f"{'models':>6} {'resources':>9} | {'wall s':>6} {'x 1-model':>9} {'x floor':>7} | "
           f"{'cpu s':>6} {'x 1-model':>9} {'x floor':>7}")
