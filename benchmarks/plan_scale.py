@@ -40,9 +40,9 @@ import json, sys, time
 from pathlib import Path
 start = time.perf_counter()
 from mlops.plan import plan_config, read_stack_config
-from mlops.plan._run import _program_path
+from mlops.plan import program_path
 root, stack, models = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-plan = plan_config(read_stack_config(root, stack), _program_path(root), {"mlops:models": models})
+plan = plan_config(read_stack_config(root, stack), program_path(root), {"mlops:models": models})
 print(json.dumps({"resources": len(plan.resources), "in_process": time.perf_counter() - start}))
 """
 

@@ -12,10 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from .._io import fail, write_atomically
-from ..plan import Plan, PlanError, StackFileError, plan_config, read_stack_config, run_plan
+from ..plan import Plan, PlanError, StackFileError, plan_config, program_path, read_stack_config, run_plan
 from ..plan._diff import PlanDiff, diff_plans
 from ..plan._render import mermaid, table, tree
-from ..plan._run import _program_path
 
 console = Console()
 
@@ -41,7 +40,7 @@ def load_plan(project_dir: Path, stack_or_file: str) -> Plan:
                 fail(f"{candidate}: no such stack file")
             stack = candidate.name[len("Pulumi.") : -len(candidate.suffix)]
             config = read_stack_config(project_dir, stack, candidate)
-            return plan_config(config, _program_path(project_dir))
+            return plan_config(config, program_path(project_dir))
         return run_plan(project_dir, stack_or_file)
     except (StackFileError, PlanError) as exc:
         fail(str(exc))

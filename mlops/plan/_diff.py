@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._json import decode_json_text
 from ._run import Plan
 
 STACK_TOKEN = "<stack>"
@@ -56,9 +56,7 @@ def _neutral(text: str, plan: Plan) -> str:
 
 
 def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
-    if isinstance(value, str) and value[:1] in "[{":
-        with contextlib.suppress(json.JSONDecodeError):
-            value = json.loads(value)  # policy documents and pipeline definitions are JSON text
+    value = decode_json_text(value)  # policy documents and pipeline definitions are JSON text
     if isinstance(value, dict) and value:
         for k in sorted(value):
             _flatten(value[k], f"{prefix}.{k}" if prefix else str(k), out)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +10,8 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.sync_await import _ensure_event_loop
+
+from .._json import decode_json_text
 
 SECRET_SHOWN_AS = "[secret]"
 
@@ -81,17 +82,8 @@ def _inputs_of(struct: Any, type_token: str) -> dict[str, Any]:
     inputs = to_plain(rpc.deserialize_properties(struct, keep_unknowns=True, keep_internal=True))
     if type_token.startswith("pulumi:providers:"):
         # Provider inputs travel as JSON text (e.g. defaultTags); decode them so rules and readers see objects.
-        inputs = {k: _decoded(v) for k, v in inputs.items()}
+        inputs = {k: decode_json_text(v) for k, v in inputs.items()}
     return inputs
-
-
-def _decoded(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
 
 
 class RecordingMonitor(MockMonitor):

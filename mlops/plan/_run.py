@@ -61,7 +61,8 @@ async def _resolve(value: Any) -> Any:
     return to_plain(await output.future())
 
 
-def _program_path(project_dir: Path) -> Path:
+def program_path(project_dir: Path) -> Path:
+    """The program file Pulumi runs for the project (Pulumi.yaml `main`, default `__main__.py`)."""
     main = read_project(project_dir).get("main")
     path = project_dir / main if isinstance(main, str) else project_dir
     return path / "__main__.py" if path.is_dir() else path
@@ -116,4 +117,4 @@ def plan_config(config: StackConfig, program: Path, overrides: dict[str, str] | 
 def run_plan(project_dir: Path, stack: str, overrides: dict[str, str] | None = None) -> Plan:
     """Plan one stack of the project offline: no Pulumi CLI, no provider plugin, no AWS call."""
     config = read_stack_config(project_dir, stack)
-    return plan_config(config, _program_path(project_dir), overrides)
+    return plan_config(config, program_path(project_dir), overrides)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
+from .._json import decode_json_text
 from ._stack import StackSettings
 
 CONFIG_NAMESPACE = "mlops"
@@ -23,16 +23,6 @@ class SettingsError(Exception):
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"stack '{stack}' has {len(problems)} configuration problem(s):\n{lines}")
-
-
-def _decode(value: Any) -> Any:
-    # Pulumi hands structured config to programs as JSON text; scalars stay text and pydantic converts them.
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
 
 
 def _key_of(loc: tuple[int | str, ...]) -> str:
@@ -68,14 +58,15 @@ def load_settings(
     Raises SettingsError listing every problem; never returns a half-valid object.
     """
     raw: dict[str, Any] = {"project": project, "stack": stack}
+    # Pulumi hands structured config to programs as JSON text; scalars stay text and pydantic converts them.
     for key, value in config.items():
         namespace, _, name = key.partition(":")
         if key in FOREIGN_KEYS:
-            raw[FOREIGN_KEYS[key]] = _decode(value)
+            raw[FOREIGN_KEYS[key]] = decode_json_text(value)
         elif namespace == CONFIG_NAMESPACE:
             if name in ("project", "stack"):
                 raise SettingsError(stack, [f"{key}: reserved; the project and stack names come from Pulumi"])
-            raw[name] = _decode(value)
+            raw[name] = decode_json_text(value)
     try:
         return StackSettings.model_validate(raw)
     except ValidationError as exc:

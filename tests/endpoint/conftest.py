@@ -6,16 +6,12 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mlops.plan import Plan, PlanError, RecordedResource, plan_config, read_stack_config, run_plan
-from mlops.plan._run import _program_path
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-STACKS = ("dev", "staging", "prod")
+from mlops.plan import Plan, PlanError, RecordedResource, plan_config, program_path, read_stack_config
+from tests._project import PROJECT_DIR, STACKS  # noqa: F401 - re-exported to the test modules
 
 MODEL = "aws:sagemaker/model:Model"
 CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -30,12 +26,6 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 TOPIC = "aws:sns/topic:Topic"
 TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 COMPONENT = "mlops:serving:ModelEndpoint"
-
-
-@pytest.fixture(scope="session")
-def plans() -> dict[str, Plan]:
-    """The offline plan of every committed stack, computed once per session."""
-    return {stack: run_plan(PROJECT_DIR, stack) for stack in STACKS}
 
 
 def stack_models(stack: str) -> list[dict[str, Any]]:
@@ -57,7 +47,7 @@ def plan_with(
     config = read_stack_config(PROJECT_DIR, stack)
     values = {k: v for k, v in config.config.items() if k not in without}
     config = dataclasses.replace(config, config=values, stack=stack_name or config.stack)
-    return plan_config(config, _program_path(PROJECT_DIR), encode(overrides))
+    return plan_config(config, program_path(PROJECT_DIR), encode(overrides))
 
 
 def refused(stack: str, overrides: Mapping[str, object], **options: Any) -> str:

@@ -14,9 +14,8 @@ from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from mlops.cli import app
-from mlops.plan import Plan, plan_config, read_stack_config
+from mlops.plan import Plan, plan_config, program_path, read_stack_config
 from mlops.plan._diff import diff_plans
-from mlops.plan._run import _program_path
 
 from .conftest import (
     ALARM,
@@ -123,7 +122,7 @@ def _write_stack_file(directory: Path, models: list[dict[str, Any]]) -> Path:
 
 
 def _plan_file(path: Path) -> Plan:
-    return plan_config(read_stack_config(PROJECT_DIR, "prod", path), _program_path(PROJECT_DIR))
+    return plan_config(read_stack_config(PROJECT_DIR, "prod", path), program_path(PROJECT_DIR))
 
 
 def test_changing_one_models_pinned_version_changes_only_that_models_resources(tmp_path: Path) -> None:

@@ -10,15 +10,14 @@ validator and docs/endpoints.md carry those - nor that the provider sends exactl
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from mlops.plan import Plan, RecordedResource
+from tests._project import moto_server
 
 from .conftest import (
     ALARM,
@@ -58,12 +57,8 @@ def _api(value: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 class Replay:

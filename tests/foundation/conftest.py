@@ -1,23 +1,7 @@
-"""Fixtures of the foundation tests: the project's own plans and a bucket-to-side-resource join."""
+"""Fixtures of the foundation tests (the shared `plans` fixture lives in tests/conftest.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from tests._project import PROJECT_DIR, STACKS
 
-import pytest
-
-from mlops.plan import Plan, run_plan
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-STACKS = ("dev", "staging", "prod")
-
-
-@pytest.fixture(scope="session")
-def project_dir() -> Path:
-    return PROJECT_DIR
-
-
-@pytest.fixture(scope="session")
-def plans() -> dict[str, Plan]:
-    """The offline plan of every stack, computed once per test session."""
-    return {stack: run_plan(PROJECT_DIR, stack) for stack in STACKS}
+__all__ = ["PROJECT_DIR", "STACKS"]

@@ -14,8 +14,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from mlops.cli import app
-from mlops.plan import PlanError, plan_config, read_stack_config, run_program
-from mlops.plan._run import _program_path
+from mlops.plan import PlanError, plan_config, program_path, read_stack_config, run_program
 from mlops.settings import SettingsError, load_settings
 
 from .conftest import PROJECT_DIR
@@ -26,7 +25,7 @@ def plan_with(stack: str, overrides: dict[str, object]) -> str:
     config = read_stack_config(PROJECT_DIR, stack)
     encoded = {k: v if isinstance(v, str) else json.dumps(v) for k, v in overrides.items()}
     with pytest.raises(PlanError) as caught:
-        plan_config(config, _program_path(PROJECT_DIR), encoded)
+        plan_config(config, program_path(PROJECT_DIR), encoded)
     return str(caught.value)
 
 

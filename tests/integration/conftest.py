@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import logging
 import shutil
 import urllib.request
 from collections.abc import Iterator
@@ -21,12 +20,11 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from typer.testing import CliRunner, Result
 
 from mlops.cli import app
+from tests._project import PROJECT_DIR, moto_server
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 REGISTRY_ACCOUNT = "111111111111"
 REGION = "us-east-1"
 GROUP = "mlops-dev-fraud-detector"
@@ -47,12 +45,8 @@ def package_arn(version: int, group: str = GROUP) -> str:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per AWS call is noise here
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @dataclass

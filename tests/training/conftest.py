@@ -4,20 +4,15 @@ model's training resources, and a moto server (real HTTP on 127.0.0.1) for the e
 from __future__ import annotations
 
 import json
-import logging
 import urllib.request
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
-from moto.server import ThreadedMotoServer
 
-from mlops.plan import Plan, PlanError, RecordedResource, plan_config, read_stack_config, run_plan
-from mlops.plan._run import _program_path
+from mlops.plan import Plan, PlanError, RecordedResource, plan_config, program_path, read_stack_config
+from tests._project import PROJECT_DIR, STACKS, moto_server  # noqa: F401 - re-exported to the test modules
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-STACKS = ("dev", "staging", "prod")
 ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
 REGION = "us-east-1"
 MODEL_NAME = "fraud-detector"
@@ -46,12 +41,6 @@ TRAINING = "mlops:training:TrainingPipeline"
 TRIGGER = "mlops:training:RetrainTrigger"
 
 
-@pytest.fixture(scope="session")
-def plans() -> dict[str, Plan]:
-    """The offline plan of every committed stack, computed once per session."""
-    return {stack: run_plan(PROJECT_DIR, stack) for stack in STACKS}
-
-
 def stack_config(stack: str) -> dict[str, Any]:
     """The committed stack file's config, structured values decoded."""
     config = read_stack_config(PROJECT_DIR, stack).config
@@ -74,7 +63,7 @@ def _encoded(overrides: Mapping[str, Any]) -> dict[str, str]:
 def plan_with(stack: str, overrides: Mapping[str, Any]) -> Plan:
     """Plan a stack with some config values replaced."""
     config = read_stack_config(PROJECT_DIR, stack)
-    return plan_config(config, _program_path(PROJECT_DIR), _encoded(overrides))
+    return plan_config(config, program_path(PROJECT_DIR), _encoded(overrides))
 
 
 def refused(stack: str, overrides: Mapping[str, Any]) -> str:
@@ -140,12 +129,8 @@ def as_list(value: Any) -> list[Any]:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture()
