@@ -74,6 +74,8 @@ def _data_lake(settings: StackSettings, account_id: pulumi.Input[str], opts: pul
             raw_intelligent_tiering_days=lake.raw_intelligent_tiering_days,
             raw_glacier_days=lake.raw_glacier_days,
             access_log_retention_days=lake.access_log_retention_days,
+            # Staging and prod serve the versions this stack registers: they read their artifacts from here.
+            artifact_reader_account_ids=settings.registry.consumer_account_ids,
         ),
         opts=opts,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -48,6 +48,9 @@ class DataLakeArgs:
     """Days before raw data moves to Glacier Instant Retrieval; None keeps it in Intelligent-Tiering."""
     access_log_retention_days: int = 365
     """Days server access logs are kept."""
+    artifact_reader_account_ids: list[str] = field(default_factory=list)
+    """Accounts (staging, prod) that serve model versions registered here: they may read the artifacts
+    bucket and decrypt its objects through S3. Empty (the default): no cross-account access."""
 
 
 class DataLake(pulumi.ComponentResource):
@@ -90,7 +93,7 @@ class DataLake(pulumi.ComponentResource):
             deletion_window_in_days=30,
             is_enabled=True,
             policy=pulumi.Output.all(args.account_id, args.region).apply(
-                lambda v: json.dumps(kms_key_policy(v[0], v[1]))
+                lambda v: json.dumps(kms_key_policy(v[0], v[1], args.artifact_reader_account_ids))
             ),
             opts=opts,
         )
@@ -136,4 +139,5 @@ class DataLake(pulumi.ComponentResource):
             transitions=transitions,
             # Raw-data arrivals drive automatic retraining through EventBridge.
             eventbridge_notifications=role == "raw",
+            reader_account_ids=args.artifact_reader_account_ids if role == "artifacts" else [],
         )

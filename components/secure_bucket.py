@@ -9,7 +9,12 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from ._policy_documents import allow_access_log_delivery, deny_insecure_transport, policy
+from ._policy_documents import (
+    allow_access_log_delivery,
+    allow_cross_account_object_reads,
+    deny_insecure_transport,
+    policy,
+)
 
 # Tag a guardrail reads to find a waiver (policy/_waivers.py; tests/policy checks the two agree). AWS tag limits:
 # keys 128 and values 256 characters of letters, digits, spaces and _ . : / = + - @.
@@ -64,6 +69,9 @@ class SecureBucketArgs:
     log_delivery_account_id: pulumi.Input[str] | None = None
     """Make this an access-log bucket: let S3 log delivery write here for buckets of this account.
     None (the default) grants nobody anything; the bucket policy is then only the TLS-only deny."""
+    reader_account_ids: list[str] = field(default_factory=list)
+    """Other accounts allowed to read (s3:GetObject) every object, e.g. staging and prod reading the model
+    artifacts dev registered. Empty (the default): no cross-account access."""
     log_delivery_source_arns: list[str] = field(default_factory=list)
     """ARN patterns of the buckets whose logs may be delivered here (with log_delivery_account_id)."""
     eventbridge_notifications: bool = False
@@ -202,6 +210,8 @@ class SecureBucket(pulumi.ComponentResource):
             statements = [deny_insecure_transport(arn)]
             if account_id is not None:
                 statements.append(allow_access_log_delivery(arn, account_id, args.log_delivery_source_arns))
+            if args.reader_account_ids:
+                statements.append(allow_cross_account_object_reads(arn, args.reader_account_ids))
             return json.dumps(policy(*statements))
 
         document = pulumi.Output.all(self.bucket.arn, args.log_delivery_account_id).apply(lambda v: render(*v))

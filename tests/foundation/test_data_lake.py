@@ -120,3 +120,30 @@ def test_force_destroy_follows_the_args() -> None:
     plan = _lake_plan(force_destroy=True)
     assert all(b.inputs["forceDestroy"] is True for b in buckets(plan))
 
+
+
+def test_reader_accounts_may_read_artifacts_and_decrypt_them_only_through_s3() -> None:
+    plan = _lake_plan(artifact_reader_account_ids=["222222222222", "333333333333"])
+    roots = ["arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"]
+    for bucket in buckets(plan):
+        document = json.loads(only(side_resources(plan, bucket), "aws:s3/bucketPolicy:BucketPolicy", bucket)
+                              .inputs["policy"])
+        reads = [s for s in document["Statement"] if s.get("Sid") == "AllowConsumerAccountsToReadObjects"]
+        if bucket.name == "lake-artifacts":
+            assert reads == [{"Sid": "AllowConsumerAccountsToReadObjects", "Effect": "Allow",
+                              "Principal": {"AWS": roots}, "Action": "s3:GetObject",
+                              "Resource": document["Statement"][0]["Resource"][1]}]
+        else:
+            assert reads == [], bucket.name
+    (key,) = plan.of_type("aws:kms/key:Key")
+    (decrypt,) = [s for s in json.loads(key.inputs["policy"])["Statement"]
+                  if s["Sid"] == "AllowConsumerAccountsToDecryptThroughS3"]
+    assert decrypt["Principal"] == {"AWS": roots}
+    assert decrypt["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+    assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}
+
+
+def test_no_reader_accounts_means_no_cross_account_statement(lake: Plan) -> None:
+    (key,) = lake.of_type("aws:kms/key:Key")
+    assert all(s["Sid"] != "AllowConsumerAccountsToDecryptThroughS3"
+               for s in json.loads(key.inputs["policy"])["Statement"])
