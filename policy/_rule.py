@@ -93,6 +93,23 @@ class _RuleMixin:
         """Enforcement level of this rule in `environment`."""
         return self.levels.of(environment)
 
+    def _policy_arguments(
+        self, name: str, ids: tuple[str, ...], summary: str, fix: str, module: str, levels: Levels,
+        severity: Severity,
+    ) -> dict[str, Any]:
+        """Record the rule's metadata; return the arguments of the pulumi_policy base class."""
+        self.ids, self.fix, self.levels = ids, fix, levels
+        self.service = module.rsplit(".", 1)[-1]
+        return {
+            "name": name,
+            "description": _description(summary, ids, levels),
+            "enforcement_level": MANDATORY,
+            "config_schema": CONFIG_SCHEMA,
+            "severity": severity,
+            "tags": [self.service],
+            "remediation_steps": fix,
+        }
+
     def _emit(self, report: ReportViolation, urn: str, message: str, props: Any) -> None:
         reason = waiver_reason(props, self.name)
         waived = getattr(report, "waived", None)
@@ -125,21 +142,9 @@ class ResourceRule(_RuleMixin, ResourceValidationPolicy):
         levels: Levels = EVERYWHERE,
         severity: Severity = Severity.HIGH,
     ) -> None:
-        self.ids = ids
-        self.fix = fix
         self.types = frozenset(types)
         self.check = check
-        self.levels = levels
-        self.service = check.__module__.rsplit(".", 1)[-1]
-        super().__init__(
-            name=name,
-            description=_description(summary, ids, levels),
-            enforcement_level=MANDATORY,
-            config_schema=CONFIG_SCHEMA,
-            severity=severity,
-            tags=[self.service],
-            remediation_steps=fix,
-        )
+        super().__init__(**self._policy_arguments(name, ids, summary, fix, check.__module__, levels, severity))
 
     def validate(self, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type not in self.types:
@@ -166,20 +171,8 @@ class StackRule(_RuleMixin, StackValidationPolicy):
         levels: Levels = EVERYWHERE,
         severity: Severity = Severity.HIGH,
     ) -> None:
-        self.ids = ids
-        self.fix = fix
         self.check = check
-        self.levels = levels
-        self.service = check.__module__.rsplit(".", 1)[-1]
-        super().__init__(
-            name=name,
-            description=_description(summary, ids, levels),
-            enforcement_level=MANDATORY,
-            config_schema=CONFIG_SCHEMA,
-            severity=severity,
-            tags=[self.service],
-            remediation_steps=fix,
-        )
+        super().__init__(**self._policy_arguments(name, ids, summary, fix, check.__module__, levels, severity))
 
     def validate(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
         environment = stack_environment(args, self.default_environment)
