@@ -14,6 +14,7 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockMonitor
 
 from ._endpoint_policies import ExecutionRoleScope, model_execution_policy, sagemaker_assume_role_policy
+from ._waivers import waiver_tags
 from .endpoint_alarms import EndpointAlarms, EndpointAlarmsArgs
 
 VARIANT_NAME = "AllTraffic"  # blue/green updates need the same variant name in the old and new config
@@ -23,7 +24,6 @@ BOOTSTRAP_PREFIX = "bootstrap"
 _LOCAL_STORAGE = re.compile(r"^ml\.([a-z]+\d+[a-z]*d[a-z]*|g5|g6|g6e|p5|p5e|p5en|trn1|trn1n|trn2)\.")
 # Guardrails serverless endpoints cannot meet (SageMaker's feature exclusions for Serverless Inference),
 # waived on the resource with the reason as tags the policy pack reads (policy/_waivers.py).
-WAIVER_TAG_PREFIX = "waiver:"
 _SERVERLESS_MODEL_WAIVERS = {
     "sagemaker-model-network-isolation": "Serverless Inference does not support network isolation",
     "sagemaker-model-in-vpc": "Serverless Inference does not support a VPC configuration",
@@ -144,10 +144,6 @@ def _problems(args: ModelEndpointArgs) -> list[pulumi.InputPropertyErrorDetails]
     if bool(args.subnet_ids) != bool(args.security_group_ids):
         found.append(("subnet_ids", "subnet_ids and security_group_ids go together"))
     return [{"property_path": p, "reason": r} for p, r in found]
-
-
-def _waivers(waivers: dict[str, str]) -> dict[str, str]:
-    return {f"{WAIVER_TAG_PREFIX}{rule}": reason for rule, reason in waivers.items()}
 
 
 def _offline() -> bool:
@@ -276,7 +272,7 @@ class ModelEndpoint(pulumi.ComponentResource):
             # Serverless Inference supports neither network isolation nor a VPC.
             enable_network_isolation=instance,
             vpc_config=vpc if instance and args.subnet_ids else None,
-            tags=None if instance else _waivers(_SERVERLESS_MODEL_WAIVERS), opts=opts)
+            tags=None if instance else waiver_tags(_SERVERLESS_MODEL_WAIVERS), opts=opts)
 
     def _endpoint_config(self, name: str, args: ModelEndpointArgs, instance: bool, capture: bool,
                          opts: pulumi.ResourceOptions) -> sm.EndpointConfiguration:
@@ -301,7 +297,7 @@ class ModelEndpoint(pulumi.ComponentResource):
             f"{name}-config", production_variants=[variant],
             kms_key_arn=args.kms_key_arn if volume_key else None,
             data_capture_config=capture_config if capture else None,
-            tags=None if instance else _waivers(_SERVERLESS_CONFIG_WAIVERS), opts=opts)
+            tags=None if instance else waiver_tags(_SERVERLESS_CONFIG_WAIVERS), opts=opts)
 
     def _deployment(self, args: ModelEndpointArgs) -> sm.EndpointDeploymentConfigArgs:
         shifting = args.traffic_shifting or TrafficShifting.ALL_AT_ONCE

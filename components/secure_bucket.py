@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 
 import pulumi
@@ -15,24 +14,10 @@ from ._policy_documents import (
     deny_insecure_transport,
     policy,
 )
+from ._waivers import WAIVER_TAG_PREFIX, waiver_tags
+from ._waivers import waiver_problems as _waiver_problems
 
-# Tag a guardrail reads to find a waiver (policy/_waivers.py; tests/policy checks the two agree). AWS tag limits:
-# keys 128 and values 256 characters of letters, digits, spaces and _ . : / = + - @.
-WAIVER_TAG_PREFIX = "waiver:"
-_TAG_TEXT = re.compile(r"^[\w .:/=+\-@]+$")
-
-
-def _waiver_problems(waivers: dict[str, str]) -> list[str]:
-    problems = []
-    for rule, reason in waivers.items():
-        if not _TAG_TEXT.match(rule) or len(WAIVER_TAG_PREFIX + rule) > 128:
-            problems.append(f"waiver rule name {rule!r} is not a valid tag key")
-        if not reason.strip() or len(reason) > 256 or not _TAG_TEXT.match(reason):
-            problems.append(
-                f"waiver {rule!r}: the reason must be 1-256 characters of letters, digits, spaces and _ . : / = + - @, "
-                f"got {reason!r}"
-            )
-    return problems
+__all__ = ["WAIVER_TAG_PREFIX", "SecureBucket", "SecureBucketArgs", "StorageTransition"]
 
 
 @dataclass
@@ -103,7 +88,7 @@ class SecureBucket(pulumi.ComponentResource):
         self.bucket = aws.s3.Bucket(
             name,
             force_destroy=args.force_destroy,
-            tags={"purpose": args.purpose, **{f"{WAIVER_TAG_PREFIX}{r}": w for r, w in args.waivers.items()}},
+            tags={"purpose": args.purpose, **waiver_tags(args.waivers)},
             opts=child,
         )
         self._lock_down(name, child)

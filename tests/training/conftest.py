@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from mlops._json import decode_json_text
 from mlops.plan import Plan, PlanError, RecordedResource, plan_config, program_path, read_stack_config
 from tests._project import PROJECT_DIR, STACKS, moto_server  # noqa: F401 - re-exported to the test modules
 
@@ -44,7 +45,7 @@ TRIGGER = "mlops:training:RetrainTrigger"
 def stack_config(stack: str) -> dict[str, Any]:
     """The committed stack file's config, structured values decoded."""
     config = read_stack_config(PROJECT_DIR, stack).config
-    return {k: json.loads(v) if isinstance(v, str) and v[:1] in "[{" else v for k, v in config.items()}
+    return {k: decode_json_text(v) for k, v in config.items()}
 
 
 def with_training(stack: str, **training: Any) -> list[dict[str, Any]]:
